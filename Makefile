@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test unit notebooks browser doctor run html prefetch bench bench-quick pins clean
+.PHONY: setup lab test unit notebooks browser doctor run html bench bench-quick pins clean
 
 setup: $(STAMP)
 
@@ -44,10 +44,6 @@ run: setup
 # Run every notebook and write shareable HTML copies into build/html/
 html: setup
 	$(BIN)/python -m lessons run --html build/html
-
-# Classroom preparation while online: the optional real CLIP into the local cache
-prefetch: setup
-	$(BIN)/python -m lessons prefetch
 
 bench: setup
 	$(BIN)/python benchmarks/run.py --json benchmarks/results/latest.json
