@@ -241,12 +241,18 @@ def open_notebook(page, server: LabServer, rel_path: str, timeout_s: float = 120
 
 
 def run_all_and_wait(page, timeout_s: float = 300, poll_s: float = 1.0) -> RunResult:
-    """Click into the first cell, Run > Run All Cells, and wait until the kernel is idle with every cell run.
+    """Clear saved outputs, click into the first code cell, Run > Run All Cells, wait for idle with every cell run.
 
     Finishes early when the kernel is idle, nothing shows ``[*]`` and a cell has
     an error output (JupyterLab stops Run All at an error). Raises TimeoutError
     with the cells still waiting when ``timeout_s`` passes.
     """
+    # Saved outputs and execution counts would look like a finished run: clear them first.
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.wait_for_function("""() => { const m = window.jupyterapp.shell.currentWidget.content.model;
+        for (let i = 0; i < m.cells.length; i++) { const c = m.cells.get(i);
+          if (c.type === 'code' && (c.executionCount !== null || c.outputs.length)) return false; }
+        return true; }""", timeout=30_000)
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-editor").first.click()
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from browser_helpers import (CHROMIUM, LabServer, copy_notebooks, dom_tracebacks, launch_chromium,
                              notebook_state, open_notebook, run_all_and_wait, visible_figures,
@@ -59,6 +59,9 @@ def standin_notebook(broken: bool = False) -> nbformat.NotebookNode:
     ])
     if broken:
         nb.cells.insert(3, new_code_cell("values = []\nmean = sum(values) / len(values)"))
+    for k, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):  # as if saved from an older run
+        cell.execution_count = 20 + k
+        cell.outputs = [new_output("stream", name="stdout", text="stale output saved in the file\n")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -108,7 +111,7 @@ def check_notebook(page, lab, rel_path: str, key_text: str, shot: str):
         assert not shown, f"{rel_path}: the page shows a traceback in cells {sorted(shown)}"
         assert result.not_run() == [], f"{rel_path}: cells never ran: {result.not_run()}"
         counts = [c["count"] for c in result.code_cells]
-        assert counts == sorted(counts) and len(set(counts)) == len(counts), f"run out of order: {counts}"
+        assert counts == list(range(1, len(counts) + 1)), f"{rel_path}: not one top-to-bottom run: {counts}"
         assert visible_figures(page) >= 1, f"{rel_path}: no figure visible"
         found = visible_output_with_text(page, key_text)
         assert found is not None, f"{rel_path}: no visible output contains {key_text!r}"
@@ -124,6 +127,7 @@ def test_harness_on_a_standin_notebook(page, lab):
     assert [o["ename"] for o in tagged["outputs"]] == ["ValueError"]
     assert any("image/png" in o["mimes"] for c in result.code_cells for o in c["outputs"])
     assert notebook_state(page)["kernelName"] == "python3"
+    assert visible_output_with_text(page, "stale output") is None  # saved outputs were cleared, then re-made
 
 
 def test_harness_sees_an_error_in_an_untagged_cell(page, lab):
