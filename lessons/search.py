@@ -221,7 +221,11 @@ class SemanticIndex:
                 quantizer = faiss.IndexFlatIP(self.dim) if self.metric != "euclidean" else faiss.IndexFlatL2(self.dim)
                 self._faiss = faiss.IndexIVFFlat(quantizer, self.dim, nlist, self._faiss_metric(faiss))
                 self._faiss.cp.seed = 0
-                self._faiss.train(v)
+                sample = v
+                if len(v) > 64 * nlist:   # k-means on a sample: 64 points per cell is plenty
+                    pick = np.random.default_rng(0).choice(len(v), 64 * nlist, replace=False)
+                    sample = v[np.sort(pick)]
+                self._faiss.train(sample)
                 self._faiss_quantizer = quantizer   # keep the Python object alive
         self._faiss.add(v)
 
@@ -360,3 +364,54 @@ class SemanticIndex:
                 raise AssetError(f"{folder}: the faiss index holds {index._faiss.ntotal} x {index._faiss.d}, "
                                  f"expected {count} x {dim}.")
         return index
+
+
+# ---------------------------------------------------------------- synthetic data and ANN quality
+
+def synthetic_vectors(n: int, dim: int = 384, *, n_clusters: int = 1000, latent: int = 64,
+                      seed: int = 0, chunk: int = 100_000) -> np.ndarray:
+    """Unit vectors ``(n, dim)`` float32 that look more like sentence embeddings than uniform noise.
+
+    Introduced in notebooks/03_semantic_qa (speed and scale). Each vector is a
+    cluster centre plus a within-cluster offset, both drawn in a ``latent``-
+    dimensional subspace and mapped to ``dim`` dimensions by one fixed random
+    matrix, plus a little isotropic noise, then normalised. Real embeddings are
+    like this: clustered, with far fewer effective dimensions than coordinates.
+    Uniform random 384-d vectors are the worst case for any approximate index
+    (every point is almost equally far from every other), so recall measured
+    on them says little. Same ``seed`` -> same cluster structure; draw queries
+    with another ``seed`` offset by calling with ``seed=seed`` and slicing, or use
+    :func:`synthetic_queries`.
+    """
+    return _synthetic(n, dim, n_clusters, latent, seed, seed, chunk)
+
+
+def synthetic_queries(q: int, dim: int = 384, *, n_clusters: int = 1000, latent: int = 64,
+                      seed: int = 0) -> np.ndarray:
+    """Fresh query vectors ``(q, dim)`` from the same clusters as ``synthetic_vectors(..., seed=seed)``."""
+    return _synthetic(q, dim, n_clusters, latent, seed, seed + 10_000, 100_000)
+
+
+def _synthetic(n, dim, n_clusters, latent, structure_seed, sample_seed, chunk) -> np.ndarray:
+    rs = np.random.default_rng(structure_seed)
+    mix = rs.normal(size=(latent, dim)).astype(np.float32) / np.sqrt(latent)     # (latent, dim)
+    centres = rs.normal(size=(n_clusters, latent)).astype(np.float32)            # (C, latent)
+    sizes = rs.pareto(1.5, n_clusters) + 1                                       # uneven cluster sizes
+    probs = sizes / sizes.sum()
+    rng = np.random.default_rng(sample_seed)
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        c = rng.choice(n_clusters, size=m, p=probs)
+        z = centres[c] + 0.6 * rng.standard_normal((m, latent), dtype=np.float32)  # (m, latent)
+        x = z @ mix + 0.15 * rng.standard_normal((m, dim), dtype=np.float32)       # (m, dim)
+        out[start:start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def overlap_at_k(exact: Sequence[Sequence[Hit]], approx: Sequence[Sequence[Hit]], k: int = 10) -> float:
+    """ANN recall@k: the average share of the exact top-``k`` ids that the approximate search also found."""
+    if len(exact) != len(approx) or not exact:
+        raise ValueError("Give one exact and one approximate hit list per query (and at least one query).")
+    return float(np.mean([len({h.id for h in e[:k]} & {h.id for h in a[:k]}) / max(1, min(k, len(e)))
+                          for e, a in zip(exact, approx)]))
