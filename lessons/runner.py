@@ -54,7 +54,8 @@ class CellFailure:
         value = " ".join(self.evalue.split())
         if len(value) > 300:
             value = value[:297] + "..."
-        return f"cell {self.index} `{self.first_line}`: {self.ename}: {value}"
+        where = f"cell {self.index} `{self.first_line}`" if self.index >= 0 else self.first_line
+        return f"{where}: {self.ename}: {value}"
 
 
 @dataclass
@@ -121,6 +122,37 @@ def check_kernel(kernel_name: str = "python3") -> str | None:
     return None
 
 
+def _execute(nb, work: Path, log_path: Path, timeout: float, kernel_name: str, kernel_env: dict,
+             on_cell_start, current: dict) -> CellFailure | None:
+    """Run ``nb`` in place with nbclient inside ``work``; return where it failed, or None."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, startup_timeout=180,
+                            resources={"metadata": {"path": str(work)}}, on_cell_start=on_cell_start)
+    try:
+        with open(log_path, "wb") as log:  # the kernel's own stderr: shown only if it dies
+            client.execute(env=kernel_env, cwd=str(work), stderr=log)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        i = current["index"]
+        cell = nb.cells[i] if 0 <= i < len(nb.cells) else {"source": ""}
+        found = _error_in_outputs(cell) if isinstance(exc, CellExecutionError) else None
+        if found is None:
+            ename = getattr(exc, "ename", None) or type(exc).__name__
+            evalue = getattr(exc, "evalue", None) or str(exc).strip().splitlines()[0]
+            if isinstance(exc, CellTimeoutError):
+                evalue = f"the cell ran longer than {timeout:.0f} s (raise --timeout)"
+            found = (ename, evalue)
+        if isinstance(exc, DeadKernelError):
+            hint = "(the kernel process ended: out of memory is the usual cause; close other programs)"
+            found = (found[0], f"{found[1]} {hint} {_log_tail(log_path)}".strip())
+        return CellFailure(i, _first_line(cell.get("source", "")), *found)
+    except Exception as exc:  # kernel could not start, missing kernel spec, ...
+        message = f"{str(exc) or repr(exc)} {_log_tail(log_path)}".strip()
+        return CellFailure(-1, "(kernel start)", type(exc).__name__, message)
+    return None
+
+
 def run_notebook(path: Path, *, timeout: float = 900, kernel_name: str = "python3",
                  env: dict[str, str] | None = None) -> NotebookResult:
     """Execute a copy of ``path`` in a fresh kernel inside a temporary folder; never writes ``path``.
@@ -130,11 +162,14 @@ def run_notebook(path: Path, *, timeout: float = 900, kernel_name: str = "python
     :class:`NotebookResult` (never raises for a failing notebook).
     """
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    t = time.perf_counter()
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # not JSON (e.g. a merge conflict), or not a notebook
+        failure = CellFailure(-1, "(reading the file)", type(exc).__name__, str(exc).splitlines()[0][:300])
+        return NotebookResult(path.name, "FAILED", round(time.perf_counter() - t, 1), failure, None)
     current = {"index": -1}
 
     def on_cell_start(cell, cell_index, **_):
@@ -144,33 +179,15 @@ def run_notebook(path: Path, *, timeout: float = 900, kernel_name: str = "python
     kernel_env.update(OFFLINE_ENV)
     kernel_env.update(env or {})
     failure = None
-    t = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="lessons-run-") as tmp:
-        work = Path(tmp) / path.parent.name
-        shutil.copytree(path.parent, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.html"))
-        client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, startup_timeout=180,
-                                resources={"metadata": {"path": str(work)}}, on_cell_start=on_cell_start)
-        log_path = Path(tmp) / "kernel-stderr.log"  # the kernel's own stderr: shown only if it dies
-        try:
-            with open(log_path, "wb") as log:
-                client.execute(env=kernel_env, cwd=str(work), stderr=log)
-        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-            i = current["index"]
-            cell = nb.cells[i] if 0 <= i < len(nb.cells) else {"source": ""}
-            found = _error_in_outputs(cell) if isinstance(exc, CellExecutionError) else None
-            if found is None:
-                ename = getattr(exc, "ename", None) or type(exc).__name__
-                evalue = getattr(exc, "evalue", None) or str(exc).strip().splitlines()[0]
-                if isinstance(exc, CellTimeoutError):
-                    evalue = f"the cell ran longer than {timeout:.0f} s (raise --timeout)"
-                found = (ename, evalue)
-            if isinstance(exc, DeadKernelError):
-                hint = "(the kernel process ended: out of memory is the usual cause; close other programs)"
-                found = (found[0], f"{found[1]} {hint} {_log_tail(log_path)}".strip())
-            failure = CellFailure(i, _first_line(cell.get("source", "")), *found)
-        except Exception as exc:  # kernel could not start, missing kernel spec, ...
-            message = f"{str(exc) or repr(exc)} {_log_tail(log_path)}".strip()
-            failure = CellFailure(-1, "(kernel start)", type(exc).__name__, message)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lessons-run-") as tmp:
+            work = Path(tmp) / path.parent.name
+            shutil.copytree(path.parent, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.html"))
+            failure = _execute(nb, work, Path(tmp) / "kernel-stderr.log", timeout, kernel_name, kernel_env,
+                               on_cell_start, current)
+    except OSError as exc:  # no space for the temporary copy, unreadable folder, ...
+        failure = CellFailure(-1, "(temporary copy)", type(exc).__name__,
+                              f"{exc} (free some disk space in {tempfile.gettempdir()} or set TMPDIR)")
     seconds = round(time.perf_counter() - t, 1)
     return NotebookResult(path.name, "ok" if failure is None else "FAILED", seconds, failure, nb)
 
@@ -211,8 +228,11 @@ def run_course(paths: list[Path], *, timeout: float = 900, html: Path | None = N
         line = f"[{k}/{n}] {path.name}: {result.status} in {result.seconds:.1f} s"
         if result.failure:
             line += f"\n      {result.failure.describe()}"
-        if html is not None:
-            line += f"\n      html: {write_html(result, html)}"
+        if html is not None and result.executed is not None:
+            try:
+                line += f"\n      html: {write_html(result, html)}"
+            except OSError as exc:
+                line += f"\n      html: not written ({exc})"
         print(line, file=out, flush=True)
         results.append(result)
     return results

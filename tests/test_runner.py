@@ -148,3 +148,16 @@ def test_dead_kernel_is_reported_with_a_hint(tmp_path):
     assert result.status == "FAILED"
     assert (result.failure.index, result.failure.ename) == (1, "DeadKernelError")
     assert "out of memory" in result.failure.evalue
+
+
+def test_unreadable_notebook_and_no_temporary_space_are_failures_not_tracebacks(tmp_path, monkeypatch):
+    broken = tmp_path / "01_conflict.ipynb"
+    broken.write_text('{"cells": [\n<<<<<<< HEAD\n')
+    result = runner.run_notebook(broken)
+    assert result.status == "FAILED" and result.failure.describe().startswith("(reading the file): ")
+    good = write_nb(tmp_path / "02_fine.ipynb", [new_code_cell("1 + 1")])
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "no-such-dir"))
+    result = runner.run_notebook(good)
+    assert result.status == "FAILED"
+    assert result.failure.describe().startswith("(temporary copy): FileNotFoundError")
+    assert "TMPDIR" in result.failure.evalue
