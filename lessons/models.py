@@ -197,3 +197,38 @@ def load_text_model(path: str | os.PathLike | None = None):
     """
     resolved = text_model_path(path)
     return _load_sentence_transformer(str(resolved.path))
+
+
+# ---------------------------------------------------------------- CLIP (notebook 04)
+
+CLIP_HUB_NAME = "sentence-transformers/clip-ViT-B-32"
+
+
+def clip_model_path(path: str | os.PathLike | None = None, *, allow_download: bool = False) -> ResolvedModel:
+    """Resolve a real CLIP folder: explicit path, ``$LESSONS_CLIP_MODEL``, ``models_dir()/clip-ViT-B-32``.
+
+    Introduced in notebooks/04_multimodal. Nothing ships offline, so this raises
+    :class:`AssetError` when no local copy exists, unless ``allow_download=True``
+    and the hub answers (then the hub name is returned).
+    """
+    try:
+        return resolve(explicit=path, env_var="LESSONS_CLIP_MODEL", cache_name="clip-ViT-B-32")
+    except AssetError:
+        if not allow_download or path is not None:
+            raise
+    return resolve(explicit=None, env_var="LESSONS_CLIP_MODEL", cache_name="clip-ViT-B-32",
+                   hub_name=CLIP_HUB_NAME, allow_download=True)
+
+
+def load_clip_model(path: str | os.PathLike | None = None, *, allow_download: bool = False):
+    """A real CLIP (e.g. clip-ViT-B-32) with ``encode_image`` / ``encode_text``, via sentence-transformers.
+
+    Introduced in notebooks/04_multimodal. ``SentenceTransformer(folder)`` recognises
+    a transformers CLIP folder (``save_pretrained``) as well as a sentence-transformers
+    one. Returns a :class:`lessons.clip_model.SentenceTransformerClip`.
+    """
+    from .clip_model import SentenceTransformerClip
+
+    resolved = clip_model_path(path, allow_download=allow_download)
+    st = _load_sentence_transformer(str(resolved.path))
+    return SentenceTransformerClip(st, name=f"CLIP from {resolved.describe()}")
