@@ -108,6 +108,8 @@ def test_source_folder_is_saved_atomically_verified_and_seen_by_doctor(tiny_clip
     got = SentenceTransformer(str(target), device="cpu").encode(["a photo of a cat"], show_progress_bar=False)
     assert np.allclose(got, expected, atol=1e-5)
     assert doctor._optional_clip() == f"real CLIP present at {target}"
+    if hasattr(models, "clip_model_path"):  # notebook 04's resolver finds the prefetched copy
+        assert models.clip_model_path().describe() == f"{target} (from cache)"
     # a second run finds it, verifies it and does nothing
     assert prefetch.main(["--source", str(folder)]) == 0
     assert "Nothing to do" in capsys.readouterr().out
