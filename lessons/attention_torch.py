@@ -29,7 +29,8 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ShapeError(f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)} do not fit: "
                          f"q and k need the same d_k, k and v the same T_k.")
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])   # (..., T_q, T_k)
+    scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)  # (..., T_q, T_k); scaling q is cheaper
+
     if mask is not None:
         scores = scores.masked_fill(~mask.bool(), float("-inf"))
     weights = torch.softmax(scores, dim=-1)                     # (..., T_q, T_k)

@@ -15,6 +15,7 @@ Wang et al. 2020 (MiniLM); Reimers & Gurevych 2019 (Sentence-BERT); nanoGPT's
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from dataclasses import dataclass
@@ -26,6 +27,21 @@ import numpy as np
 from . import models
 from .attention import gelu, layer_norm, merge_heads, scaled_dot_product_attention, split_heads
 from .errors import EmptyInputError, ShapeError
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController   # installed with scikit-learn
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Context manager: BLAS on one thread (numpy runs a batched matmul as many small ones)."""
+    controller = _blas_controller()
+    return contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,8 @@ def bert_layer(x: np.ndarray, p: dict, h: int, mask: np.ndarray, eps: float):
     x2 = x.reshape(B * T, d)
     qkv = (x2 @ p["w_qkv"] + p["b_qkv"]).reshape(B, T, 3 * d)          # (B, T, 3d)
     q, k, v = (split_heads(qkv[..., i * d:(i + 1) * d], h) for i in range(3))  # (B, h, T, d_k)
-    ctx, weights = scaled_dot_product_attention(q, k, v, mask[:, None])  # (B, h, T, d_k), (B, h, T, T)
+    with _one_blas_thread():   # B*h tiny matmuls: BLAS threads cost more than they save (30x on a busy CPU)
+        ctx, weights = scaled_dot_product_attention(q, k, v, mask[:, None])  # (B, h, T, d_k), (B, h, T, T)
     attn = merge_heads(ctx).reshape(B * T, d) @ p["w_o"] + p["b_o"]    # (B*T, d)
     x2 = layer_norm(x2 + attn, p["ln1_g"], p["ln1_b"], eps)            # post-LN: add, then normalise
     ff = gelu(x2 @ p["w_1"] + p["b_1"]) @ p["w_2"] + p["b_2"]          # (B*T, d)
@@ -190,3 +207,18 @@ def encode(sentences: Sequence[str], batch_size: int = 32, *, path=None, normali
             pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         out[idx] = pooled
     return out
+
+
+def sentence_states(sentence: str, path=None) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    """One sentence through the model: ``(tokens, hidden (T, 384), attentions: 6 x (12, T, T))``.
+
+    Introduced in notebooks/02_attention (attention heads, contextual vectors).
+    ``tokens`` include ``[CLS]`` and ``[SEP]``; ``hidden`` is the last layer, before pooling.
+    """
+    if not isinstance(sentence, str) or not sentence.strip():
+        raise EmptyInputError(f"sentence_states needs one non-empty string; got {sentence!r}.")
+    w, tok = load(path)
+    enc = tokenize([sentence], path)
+    hidden, atts = forward(w, enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], return_attentions=True)
+    tokens = tok.convert_ids_to_tokens(enc["input_ids"][0].tolist())
+    return tokens, hidden[0], [a[0] for a in atts]

@@ -107,3 +107,14 @@ def test_five_pipeline_steps():
         A.embedding_lookup([10], table)
     with pytest.raises(EmptyInputError):
         A.embedding_lookup([], table)
+
+
+def test_float32_erf_and_gelu_accuracy():
+    from scipy.special import erf
+
+    x = np.linspace(-8, 8, 100001).astype(np.float32)
+    assert np.abs(A.erf_float32(x).astype(np.float64) - erf(x.astype(np.float64))).max() < 5e-7
+    g32 = A.gelu(x)
+    assert g32.dtype == np.float32
+    ref = F.gelu(torch.from_numpy(x.astype(np.float64))).numpy()
+    assert np.abs(g32 - ref).max() < 2e-6
