@@ -263,3 +263,51 @@ def evaluate(kv) -> dict:
 
     return {"analogy": evaluate_analogies(kv), "wordsim353": evaluate_similarity(kv, data.wordsim353()),
             "simlex999": evaluate_similarity(kv, data.simlex999())}
+
+
+# ---------------------------------------------------------------- knobs
+
+#: The knob experiment's configurations: one change at a time from the baseline.
+KNOBS = (
+    {"name": "baseline\nsg, w=5, d=100"},
+    {"name": "window 2", "window": 2},
+    {"name": "window 10", "window": 10},
+    {"name": "d=25", "vector_size": 25},
+    {"name": "CBOW", "sg": 0},
+)
+
+
+def knob_experiment(configs=KNOBS, n_sentences: int = 6000, epochs: int = 5, workers: int = 2) -> list[dict]:
+    """Train one small model per configuration on the first ``n_sentences`` and score it.
+
+    Introduced in notebooks/01_word2vec. Each config overrides
+    :func:`train_wiki_word2vec`'s defaults (window, vector_size, sg, ...).
+    Returns rows ``{"name", "wordsim353", "simlex999", "analogy", "seconds"}``,
+    cached on disk as JSON (keyed by corpus, configs and sizes). Scores from a
+    subset are lower than the full model's: compare rows with each other.
+    ``workers > 1`` is faster but not bit-reproducible.
+    """
+    import time
+
+    from . import data
+
+    key = {"corpus": cache.file_fingerprint(data.wiki_path()), "configs": list(configs), "n": n_sentences,
+           "epochs": epochs, "workers": workers, "v": _CACHE_VERSION}
+
+    def build():
+        sents = data.wiki_sentences(limit=n_sentences)
+        ws, sl = data.wordsim353(), data.simlex999()
+        rows = []
+        for cfg in configs:
+            params = dict(vector_size=100, window=5, min_count=5, sg=1, negative=5, sample=1e-4, alpha=0.05,
+                          seed=0, workers=workers, epochs=epochs)
+            params.update({k: v for k, v in cfg.items() if k != "name"})
+            t = time.perf_counter()
+            kv = train_word2vec(sents, **params).wv
+            seconds = time.perf_counter() - t
+            rows.append({"name": cfg["name"], "wordsim353": evaluate_similarity(kv, ws)["spearman"],
+                         "simlex999": evaluate_similarity(kv, sl)["spearman"],
+                         "analogy": evaluate_analogies(kv)["accuracy"], "seconds": seconds})
+        return rows
+
+    return cache.cached_json("word2vec-knobs", key, build)
