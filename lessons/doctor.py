@@ -204,6 +204,20 @@ def _optional_clip() -> str:
     raise RuntimeError(f"real CLIP not prefetched (optional; notebook 04 uses the course's own model)")
 
 
+def _course_clip() -> str:
+    from . import clip_model
+    from .models import sha256_file
+
+    record = clip_model.read_record()
+    path = clip_model.ASSET_DIR / clip_model.WEIGHTS_FILE
+    if not path.exists() or sha256_file(path) != record.get("sha256"):
+        raise RuntimeError(f"{path} is missing or does not match the sha256 in {clip_model.RECORD_FILE}")
+    clip_model.load_tower(path)
+    zs = record["quality"]["zero_shot"]
+    return (f"course CLIP checkpoint loads, sha256 {record['sha256'][:12]}... matches its record "
+            f"(zero-shot R@5 {zs['text_to_image_recall_at_5']:.2f})")
+
+
 def checks() -> list[Check]:
     pins = pinned_versions()
     out = [Check("python", _python, "install Python 3.11, 3.12 or 3.13")]
@@ -219,6 +233,8 @@ def checks() -> list[Check]:
         Check("cache", _cache, "delete the cache folder named above (it is rebuilt), or set $LESSONS_CACHE"),
         Check("Jupyter kernel", _kernel, "`python -m ipykernel install --sys-prefix --name python3`"),
         Check("offline models", _offline_models, "unset $LESSONS_TEXT_MODEL or point it to a local folder"),
+        Check("course CLIP checkpoint", _course_clip,
+              "reinstall the course (git checkout lessons/assets/clip) or `python -m lessons train-clip`"),
         Check("real CLIP (optional)", _optional_clip, "`python -m lessons prefetch` while online", required=False),
     ]
     return out
