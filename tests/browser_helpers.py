@@ -225,7 +225,7 @@ def notebook_state(page) -> dict:
 
 def open_notebook(page, server: LabServer, rel_path: str, timeout_s: float = 120) -> None:
     """Open ``rel_path`` (relative to the server root) in JupyterLab and wait for an idle kernel."""
-    page.goto(f"{server.url}/lab/tree/{rel_path}?token={server.token}", wait_until="domcontentloaded",
+    page.goto(f"{server.url}/lab/tree/{rel_path}?reset&token={server.token}", wait_until="domcontentloaded",
               timeout=timeout_s * 1000)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
