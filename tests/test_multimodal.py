@@ -175,3 +175,43 @@ def test_astronaut_scene_is_an_image():
     assert arr.shape == (128, 128, 3)
     assert (arr[-5:, 64] == (193, 68, 14)).all()               # Mars ground at the bottom
     assert arr[30:90, 30:100].std() > 30                      # something drawn in the middle
+
+
+def test_image_query_searches_both_modalities(mix):
+    mix.index(Image.new("RGB", (8, 8), (250, 0, 0)), id="red")
+    mix.index(Image.new("RGB", (8, 8), (0, 0, 250)), id="blue")
+    mix.index("some text", id="t")
+    res = mix.search(Image.new("RGB", (8, 8), (240, 10, 10)), k=3)
+    assert len(res) == 3 and [r.id for r in res if r.kind == "image"] == ["red", "blue"]
+    red = next(r for r in res if r.id == "red")
+    assert red.z == pytest.approx((red.score - 0.6) / 0.2, abs=1e-3)      # image->image statistics
+    with pytest.raises(TypeError, match="Cannot search"):
+        mix.search(3.5)
+
+
+def test_default_model_falls_back_to_course_model(tmp_path, monkeypatch):
+    monkeypatch.delenv("LESSONS_CLIP_MODEL", raising=False)
+    monkeypatch.setenv("LESSONS_CACHE", str(tmp_path))
+    model = multimodal.default_model()
+    assert model.name.startswith("course CLIP")
+
+
+@pytest.mark.slow
+def test_space_horse_with_the_course_model(tmp_path):
+    from lessons import clip_model, data
+
+    model = clip_model.CourseClip.load()
+    mix = MultimodalIndex(model)
+    multimodal.astronaut_rides_horse().save(tmp_path / "astronaut_rides_horse.png")
+    pizza = next(e for e in data.emoji_catalog() if e.name == "pizza")
+    mix.index(str(tmp_path / "astronaut_rides_horse.png"))
+    mix.index(data.emoji_image(pizza.char, 64), id="pizza-image")
+    mix.index("an astronaut riding a horse on mars")
+    mix.index("I had pizza for lunch", id="pizza-text")
+    res = mix.search("space horse", k=4)
+    order = [r.id for r in res]
+    assert order.index("image-0001") < order.index("pizza-image")
+    assert order.index("text-0002") < order.index("pizza-text")
+    assert all(0 < r.importance < 100 for r in res)
+    scene = next(r for r in res if r.id == "image-0001")
+    assert scene.filename == "astronaut_rides_horse.png" and scene.as_dict()["importance"].endswith("%")
