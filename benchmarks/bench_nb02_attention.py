@@ -79,7 +79,7 @@ def attention_speed(quick: bool) -> dict:
 def minilm(quick: bool) -> dict:
     from lessons import data, minilm as M, models
 
-    n = 128 if quick else 512
+    n = 128 if quick else 256
     sents = []
     for i, a in enumerate(data.wiki_articles(n)):
         parts = data.split_sentences(a.text)
@@ -89,7 +89,7 @@ def minilm(quick: bool) -> dict:
     got = M.encode(sents, batch_size=32)
     err = float(np.abs(got - ref).max())
     cos = float((got * ref).sum(1).min())
-    reps = 1 if quick else 3
+    reps = 1 if quick else 2
     t_st, t_np = [], []
     for _ in range(reps):
         t_st.append(_best(lambda: st.encode(sents, batch_size=32, show_progress_bar=False), 1))
