@@ -22,7 +22,9 @@ after a minibatch of thousands of pairs, which is what makes numpy/torch fast.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -98,10 +100,7 @@ def build_vocab(sentences, min_count: int = 5) -> Vocab:
 
     Introduced in notebooks/01_word2vec. Returns a :class:`Vocab`.
     """
-    counts: dict[str, int] = {}
-    for s in sentences:
-        for w in s:
-            counts[w] = counts.get(w, 0) + 1
+    counts = Counter(chain.from_iterable(sentences))  # insertion-ordered: ties keep first-seen order
     kept = [(w, c) for w, c in counts.items() if c >= min_count]
     if not kept:
         raise EmptyInputError(f"No word occurs min_count={min_count} times: the vocabulary would be empty.")
@@ -112,12 +111,13 @@ def build_vocab(sentences, min_count: int = 5) -> Vocab:
 
 def encode_corpus(sentences, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
     """Flatten sentences into word ids ``(N,)`` and sentence ids ``(N,)``, dropping unknown words."""
-    ids, sent = [], []
-    for j, s in enumerate(sentences):
-        row = [vocab.index[w] for w in s if w in vocab.index]
-        ids.extend(row)
-        sent.extend([j] * len(row))
-    return np.array(ids, dtype=np.int64), np.array(sent, dtype=np.int64)
+    lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+    lookup = vocab.index.get
+    ids = np.fromiter((lookup(w, -1) for w in chain.from_iterable(sentences)), dtype=np.int64,
+                      count=int(lengths.sum()))
+    sent = np.repeat(np.arange(len(sentences), dtype=np.int64), lengths)
+    known = ids >= 0
+    return ids[known], sent[known]
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

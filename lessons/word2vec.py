@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import difflib
 import logging
+from collections import Counter
+from itertools import chain
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -59,18 +61,15 @@ def check_corpus(sentences, min_count: int = 1) -> list[list[str]]:
         if isinstance(s, str):
             raise TypeError(f"Sentence {i} is a string ({s[:40]!r}); gensim would treat each character "
                             f"as a word. Pass lists of tokens: lessons.data.tokenize(sentence).")
-        sents.append([str(w) for w in s])
-    tokens = [w for s in sents for w in s]
-    if not tokens:
+        sents.append(s if isinstance(s, list) else list(s))
+    counts = Counter(chain.from_iterable(sents))
+    if not counts:
         raise EmptyInputError("The corpus is empty: Word2Vec needs at least one sentence with words in it.")
     stop = stopwords()
-    content = [w for w in tokens if w.lower() not in stop]
-    if not content:
-        raise EmptyInputError(f"All {len(tokens)} tokens are stop-words (e.g. {sorted(set(tokens))[:5]}): "
+    if all(str(w).lower() in stop for w in counts):
+        n_tokens = sum(counts.values())
+        raise EmptyInputError(f"All {n_tokens} tokens are stop-words (e.g. {sorted(counts)[:5]}): "
                               f"there is no content for Word2Vec to learn. Use a corpus with real text.")
-    counts: dict[str, int] = {}
-    for w in tokens:
-        counts[w] = counts.get(w, 0) + 1
     if max(counts.values()) < min_count:
         raise EmptyInputError(f"No word occurs min_count={min_count} times (the most frequent occurs "
                               f"{max(counts.values())} times), so the vocabulary would be empty. "
@@ -282,7 +281,8 @@ def knob_experiment(configs=KNOBS, n_sentences: int = 6000, epochs: int = 5, wor
 
     Introduced in notebooks/01_word2vec. Each config overrides
     :func:`train_wiki_word2vec`'s defaults (window, vector_size, sg, ...).
-    Returns rows ``{"name", "wordsim353", "simlex999", "analogy", "seconds"}``,
+    Returns rows ``{"name", "wordsim353", "simlex999", "analogy", "seconds"}`` plus the
+    number of pairs/questions each score covers,
     cached on disk as JSON (keyed by corpus, configs and sizes). Scores from a
     subset are lower than the full model's: compare rows with each other.
     ``workers > 1`` is faster but not bit-reproducible.
@@ -292,7 +292,7 @@ def knob_experiment(configs=KNOBS, n_sentences: int = 6000, epochs: int = 5, wor
     from . import data
 
     key = {"corpus": cache.file_fingerprint(data.wiki_path()), "configs": list(configs), "n": n_sentences,
-           "epochs": epochs, "workers": workers, "v": _CACHE_VERSION}
+           "epochs": epochs, "workers": workers, "v": _CACHE_VERSION, "rows": 2}
 
     def build():
         sents = data.wiki_sentences(limit=n_sentences)
@@ -305,9 +305,10 @@ def knob_experiment(configs=KNOBS, n_sentences: int = 6000, epochs: int = 5, wor
             t = time.perf_counter()
             kv = train_word2vec(sents, **params).wv
             seconds = time.perf_counter() - t
-            rows.append({"name": cfg["name"], "wordsim353": evaluate_similarity(kv, ws)["spearman"],
-                         "simlex999": evaluate_similarity(kv, sl)["spearman"],
-                         "analogy": evaluate_analogies(kv)["accuracy"], "seconds": seconds})
+            wsr, slr, an = evaluate_similarity(kv, ws), evaluate_similarity(kv, sl), evaluate_analogies(kv)
+            rows.append({"name": cfg["name"], "wordsim353": wsr["spearman"], "simlex999": slr["spearman"],
+                         "analogy": an["accuracy"], "seconds": seconds, "wordsim353_pairs": wsr["pairs"],
+                         "simlex999_pairs": slr["pairs"], "analogy_questions": an["total"]})
         return rows
 
     return cache.cached_json("word2vec-knobs", key, build)
