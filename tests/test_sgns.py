@@ -137,3 +137,19 @@ def test_training_errors():
         sgns.train_sgns(_toy_corpus(10), batch_size=100, group=8, min_count=1)
     with pytest.raises(EmptyInputError):
         sgns.train_sgns([["a"], ["b"]], min_count=1)
+
+
+def test_train_wiki_sgns_caches_vectors_and_stats(monkeypatch, tmp_path):
+    from lessons import data
+
+    monkeypatch.setenv("LESSONS_CACHE", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(data, "wiki_sentences", lambda limit=None: calls.append(1) or _toy_corpus(400))
+    kw = dict(vector_size=8, epochs=1, min_count=1, sample=0, batch_size=32, group=4, alpha=0.025)
+    kv1, info1 = sgns.train_wiki_sgns(**kw)
+    kv2, info2 = sgns.train_wiki_sgns(**kw)
+    assert len(calls) == 1 and not info1["cached"] and info2["cached"]
+    assert np.array_equal(kv1.vectors, kv2.vectors) and kv1.index_to_key == kv2.index_to_key
+    assert info1["seconds"] == pytest.approx(info2["seconds"]) and info2["pairs"] > 0
+    sgns.train_wiki_sgns(**dict(kw, seed=1))
+    assert len(calls) == 2

@@ -153,3 +153,30 @@ def test_train_wiki_word2vec_caches_by_parameters(monkeypatch, tmp_path):
     w2v.train_wiki_word2vec(vector_size=10, min_count=2, epochs=3)  # another parameter: another model
     assert len(calls) == 2
     assert all(p.suffix == ".npz" for p in tmp_path.glob("word2vec-wiki-*"))
+
+
+# ---------------------------------------------------------------- figures
+
+
+def test_plots_return_figures_and_check_input():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lessons.plots import word2vec as plots
+
+    kv = _kv()
+    fig = plots.plot_word_map(kv, {"people": ["man", "woman", "king", "queen"], "food": ["apple", "missing"]},
+                              arrows=[("man", "king")])
+    assert len(fig.axes) == 2 and "PCA of 5 word vectors" in fig.axes[0].get_title()
+    assert plots.project_2d(kv.vectors, "pca").shape == (5, 2)
+    with pytest.raises(ValueError, match="pca"):
+        plots.project_2d(kv.vectors, "umap")
+    with pytest.raises(ValueError, match="centre"):
+        plots.plot_sliding_window(["a", "b"], centre=5)
+    assert plots.plot_norm_vs_frequency(kv, highlight=["king", "nope"]).axes[0].get_xscale() == "log"
+    out = w2v.evaluate_analogies(kv, {"gender": [("man", "king", "woman", "queen")]})
+    assert plots.plot_analogy_sections({"toy": out}).axes
+    assert plots.plot_knobs([{"name": "a", "wordsim353": 0.1, "simlex999": 0.2, "analogy": 0.0}]).axes
+    plt.close("all")
