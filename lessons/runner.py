@@ -131,8 +131,15 @@ def _execute(nb, work: Path, log_path: Path, timeout: float, kernel_name: str, k
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, startup_timeout=180,
                             resources={"metadata": {"path": str(work)}}, on_cell_start=on_cell_start)
     try:
-        with open(log_path, "wb") as log:  # the kernel's own stderr: shown only if it dies
-            client.execute(env=kernel_env, cwd=str(work), stderr=log)
+        try:
+            with open(log_path, "wb") as log:  # the kernel's own stderr: shown only if it dies
+                client.execute(env=kernel_env, cwd=str(work), stderr=log)
+        except BaseException:
+            # nbclient answers Ctrl-C (SIGINT) by shutting the kernel down, which then surfaces as an
+            # unrelated error; it marks that case with this attribute. Report it as the interrupt it was.
+            if hasattr(client, "_async_cleanup_kernel_future"):
+                raise KeyboardInterrupt from None
+            raise
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         i = current["index"]
         cell = nb.cells[i] if 0 <= i < len(nb.cells) else {"source": ""}
@@ -217,10 +224,14 @@ def format_table(results: list[NotebookResult]) -> str:
 
 
 def run_course(paths: list[Path], *, timeout: float = 900, html: Path | None = None,
-               kernel_name: str = "python3", out=None) -> list[NotebookResult]:
-    """Run each notebook in turn, printing progress lines to ``out``; return the results."""
+               kernel_name: str = "python3", out=None, collect: list | None = None) -> list[NotebookResult]:
+    """Run each notebook in turn, printing progress lines to ``out``; return the results.
+
+    Results are appended to ``collect`` (when given) as they arrive, so a caller
+    interrupted half-way still has the finished ones.
+    """
     out = out or sys.stdout
-    results = []
+    results = collect if collect is not None else []
     n = len(paths)
     for k, path in enumerate(paths, 1):
         print(f"[{k}/{n}] {path.name}: running ...", file=out, flush=True)
@@ -263,7 +274,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"Running {len(paths)} notebook(s) from {directory} in fresh '{args.kernel}' kernels, offline "
           f"(a temporary copy: your saved notebooks are not changed).", flush=True)
-    results = run_course(paths, timeout=args.timeout, html=args.html, kernel_name=args.kernel)
+    results: list[NotebookResult] = []
+    try:
+        results = run_course(paths, timeout=args.timeout, html=args.html, kernel_name=args.kernel,
+                             collect=results)
+    except KeyboardInterrupt:
+        print("\nInterrupted: the running notebook's kernel was shut down; nothing was saved.", flush=True)
+        if results:
+            print(format_table(results))
+        return 130
     print()
     print(format_table(results))
     failed = [r for r in results if r.failure]

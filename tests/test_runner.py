@@ -7,6 +7,7 @@ HTML copies.
 """
 
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -161,3 +162,25 @@ def test_unreadable_notebook_and_no_temporary_space_are_failures_not_tracebacks(
     assert result.status == "FAILED"
     assert result.failure.describe().startswith("(temporary copy): FileNotFoundError")
     assert "TMPDIR" in result.failure.evalue
+
+
+def test_ctrl_c_stops_the_run_with_a_table_and_exit_130(tmp_path):
+    import signal
+
+    write_nb(tmp_path / "01_quick.ipynb", [new_code_cell("print('quick')")])
+    write_nb(tmp_path / "02_slow.ipynb", [new_code_cell("import time\ntime.sleep(120)")])
+    proc = subprocess.Popen([sys.executable, "-m", "lessons", "run", "--dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:  # wait until the slow notebook has started
+        lines.append(line)
+        if "02_slow.ipynb: running" in line:
+            break
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    out = "".join(lines) + out
+    assert proc.returncode == 130, out + err
+    assert "Interrupted: the running notebook's kernel was shut down" in out
+    assert "01_quick.ipynb | ok" in out and "02_slow" not in out.split("Interrupted")[1]
+    assert "Traceback" not in out + err
