@@ -146,3 +146,31 @@ def plot_knobs(rows: Sequence[dict], metrics: Sequence[str] = ("wordsim353", "si
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_offsets(kv, pairs: Sequence[tuple[str, str]], seed: int = 0):
+    """PCA of just the words in ``pairs`` (e.g. country, capital), with an arrow from each first to second word.
+
+    Introduced in notebooks/01_word2vec: fitting PCA on these words alone keeps
+    the directions in which they differ, so a shared offset shows as parallel arrows.
+    Pairs with a word missing from ``kv`` are skipped. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    pairs = [(a, b) for a, b in pairs if a in kv.key_to_index and b in kv.key_to_index]
+    if len(pairs) < 2:
+        raise ValueError("Need at least two pairs whose words are both in the vocabulary.")
+    words = [w for p in pairs for w in p]
+    xy = project_2d(np.stack([kv[w] for w in words]), "pca", seed)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for k, (a, b) in enumerate(pairs):
+        (xa, ya), (xb, yb) = xy[2 * k], xy[2 * k + 1]
+        ax.annotate("", xy=(xb, yb), xytext=(xa, ya), arrowprops=dict(arrowstyle="->", color="grey", lw=1))
+        ax.scatter([xa], [ya], color="C0", s=18)
+        ax.scatter([xb], [yb], color="C1", s=18)
+        ax.annotate(a, (xa, ya), fontsize=9, xytext=(2, 2), textcoords="offset points")
+        ax.annotate(b, (xb, yb), fontsize=9, xytext=(2, 2), textcoords="offset points")
+    ax.set_title("PCA of the pairs alone: first word (blue) -> second word (orange)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig
