@@ -42,7 +42,7 @@ STOPWORDS = {"with", "and", "the", "of", "in", "on", "for", "a", "an", "&", "at"
 class Recipe:
     """Everything that decides the trained model (saved in the record)."""
 
-    steps: int = 1200
+    steps: int = 2000
     batch: int = 128
     image_size: int = clip_model.IMAGE_SIZE
     lr: float = 3e-3
