@@ -34,6 +34,18 @@ def passage_text(article) -> str:
     return f"{article.title}. {article.text}"
 
 
+def lead_text(article) -> str:
+    """The opening of an article, ``"<title>. <first sentence>"``: a second, short chunk for dense retrieval.
+
+    Introduced in notebooks/03_semantic_qa. A Wikipedia lead's first sentence
+    defines the subject ("X is a 1968 film directed by ..."), which is what a
+    short description or a "which/what is" question paraphrases.
+    """
+    from .data import split_sentences
+
+    return f"{article.title}. {(split_sentences(article.text) or [article.text])[0]}"
+
+
 def _check_texts(texts, what: str) -> list[str]:
     if isinstance(texts, str):
         raise TypeError(f"{what} must be a list of texts; wrap a single text in a list.")
@@ -86,12 +98,13 @@ class BM25(Retriever):
 
     score(q, d) = sum over query terms t of idf(t) * tf(t,d) (k1 + 1) / (tf(t,d) + k1 (1 - b + b |d| / avgdl)),
     with idf(t) = ln(1 + (N - n_t + 0.5) / (n_t + 0.5)) (the Lucene form, never negative).
-    A query term counts once per occurrence in the query.
+    A query term counts once per occurrence in the query. Defaults k1=0.9, b=0.4 are
+    Anserini/Pyserini's published defaults (textbooks often quote k1=1.2, b=0.75).
     """
 
     name = "BM25"
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, k1: float = 0.9, b: float = 0.4):
         self.k1, self.b = k1, b
 
     def fit(self, passages):
@@ -158,6 +171,24 @@ def train_word2vec():
     return kv
 
 
+def article_subset(n: int = 2000, seed: int = 0) -> list:
+    """``n`` Vital articles for a notebook-sized experiment, in the file's order.
+
+    Introduced in notebooks/03_semantic_qa. Holds every article the question set
+    asks about, "2001: A Space Odyssey" and "Japan", then a seeded random sample
+    of the rest (the file is grouped by topic, so its first ``n`` would be
+    mostly Arts).
+    """
+    from .data import wiki_articles
+
+    arts = wiki_articles()
+    must = {t for _, t in qa_questions()} | {"2001: A Space Odyssey", "Japan"}
+    keep = {i for i, a in enumerate(arts) if a.title in must}
+    rest = np.array([i for i in range(len(arts)) if i not in keep])
+    extra = np.random.default_rng(seed).choice(rest, size=max(0, n - len(keep)), replace=False)
+    return [arts[i] for i in sorted(keep | set(extra.tolist()))]
+
+
 def qa_questions() -> list[tuple[str, str]]:
     """The course's question set: ``[(question, target title)]`` (76 questions).
 
@@ -203,12 +234,20 @@ class AveragedWordVectors(Retriever):
 
 
 class Dense(Retriever):
-    """Cosine of MiniLM sentence vectors (cached on disk by :func:`lessons.embed.encode`)."""
+    """Cosine of MiniLM sentence vectors (cached on disk by :func:`lessons.embed.encode`).
+
+    With ``leads`` (one short text per passage, e.g. :func:`lead_text`), each
+    passage is two chunks, the passage and its lead, and its score is the better
+    of the two cosines (max-pooling over chunks, see :mod:`lessons.chunking`).
+    """
 
     name = "MiniLM dense"
 
-    def __init__(self, encoder: Callable | None = None, name: str = "wiki"):
+    def __init__(self, encoder: Callable | None = None, name: str = "wiki", leads: Sequence[str] | None = None):
         self.encoder, self.cache_name, self._memo = encoder, name, {}
+        self.leads = None if leads is None else _check_texts(leads, "leads")
+        if leads is not None:
+            self.name = "MiniLM dense (passage + lead)"
 
     def precompute(self, queries) -> None:
         """Encode all ``queries`` in one call (one cache entry); later ``scores`` calls reuse them."""
@@ -223,7 +262,13 @@ class Dense(Retriever):
         return encode(texts, name=f"{self.cache_name}-{part}")
 
     def fit(self, passages):
-        self.matrix = self._encode(_check_texts(passages, "passages"), "passages")   # (n, 384)
+        passages = _check_texts(passages, "passages")
+        self.matrix = self._encode(passages, "passages")                          # (n, 384)
+        self.lead_matrix = None
+        if self.leads is not None:
+            if len(self.leads) != len(passages):
+                raise ShapeError(f"{len(self.leads)} leads for {len(passages)} passages: give one lead per passage.")
+            self.lead_matrix = self._encode(self.leads, "leads")                  # (n, 384)
         return self
 
     def scores(self, queries):
@@ -232,7 +277,10 @@ class Dense(Retriever):
             Q = np.stack([self._memo[q] for q in queries])                     # (q, 384)
         else:
             Q = self._encode(queries, "queries")
-        return _cosine_matrix(Q, self.matrix)
+        S = _cosine_matrix(Q, self.matrix)                                        # (q, n)
+        if self.lead_matrix is not None:
+            S = np.maximum(S, _cosine_matrix(Q, self.lead_matrix))               # max-pool the two chunks
+        return S
 
 
 # ---------------------------------------------------------------- fusion
@@ -264,19 +312,23 @@ class Fusion(Retriever):
     ``how``:
     - "minmax": sum of each retriever's scores scaled to [0, 1] per query (the naive hybrid);
     - "rrf": reciprocal-rank fusion, sum of 1 / (60 + rank) (Cormack et al. 2009);
-    - "zscore": sum of each retriever's z-scores per query (mean and standard
-      deviation of that query's scores over the whole collection). A retriever
-      whose best passage stands many standard deviations above the rest (BM25
-      when a rare name matches) dominates that query; one with a flat score
-      profile (BM25 on a question with only common words) barely moves it. The
-      weighting adapts per query, with nothing tuned to a task.
+    - "zscore": sum of each retriever's z-scores per query, with the mean and
+      standard deviation of that retriever's ``z_top`` best scores for the query
+      (its candidates; ``z_top=None`` uses the whole collection). A retriever
+      whose best passage stands many standard deviations above its other
+      candidates (BM25 when a rare name matches) dominates that query; one with
+      a flat profile (BM25 on a question with only common words) barely moves
+      it. The weighting adapts per query, with nothing tuned to a task. The
+      statistics come from the candidates rather than the whole collection
+      because BM25 gives most passages exactly 0, which shrinks its full-
+      collection standard deviation and inflates every match.
     """
 
     def __init__(self, retrievers: Sequence[Retriever], how: str = "zscore",
-                 weights: Sequence[float] | None = None, rrf_k: int = 60):
+                 weights: Sequence[float] | None = None, rrf_k: int = 60, z_top: int | None = 100):
         if how not in ("minmax", "rrf", "zscore"):
             raise ValueError(f"Unknown fusion {how!r}; choose minmax, rrf or zscore.")
-        self.retrievers, self.how, self.rrf_k = list(retrievers), how, rrf_k
+        self.retrievers, self.how, self.rrf_k, self.z_top = list(retrievers), how, rrf_k, z_top
         self.weights = list(weights) if weights is not None else [1.0] * len(self.retrievers)
         self.name = f"{how} fusion (" + " + ".join(r.name for r in self.retrievers) + ")"
 
@@ -300,7 +352,7 @@ class Fusion(Retriever):
             elif self.how == "rrf":
                 part = 1.0 / (self.rrf_k + rank_matrix(S))
             else:
-                part = zscore(S)
+                part = zscore(S, top=self.z_top)
             total = total + w * part
         return np.asarray(total, dtype=np.float32)
 
@@ -311,14 +363,17 @@ class Fusion(Retriever):
         return f"Fusion({self.retrievers!r}, how={self.how!r}, weights={self.weights})"
 
 
-def default_retriever(encoder: Callable | None = None, name: str = "wiki") -> Fusion:
-    """The course's default method: z-score fusion of BM25 and MiniLM dense, equal weights.
+def default_retriever(encoder: Callable | None = None, name: str = "wiki",
+                      leads: Sequence[str] | None = None) -> Fusion:
+    """The course's default method: z-score fusion (top-100 statistics, equal weights) of BM25 and MiniLM dense.
 
     Introduced in notebooks/03_semantic_qa, which measures it on description
-    queries and on question-style queries (see :class:`Fusion` for why).
+    queries and on question-style queries (see :class:`Fusion` for why). Pass
+    ``leads`` (``[lead_text(a) for a in articles]``) to max-pool the dense
+    score over each passage and its lead sentence, as the course does.
     """
-    fusion = Fusion([BM25(), Dense(encoder, name)], how="zscore")
-    fusion.name = "default (z-score BM25 + dense)"
+    fusion = Fusion([BM25(), Dense(encoder, name, leads=leads)], how="zscore", z_top=100)
+    fusion.name = "default"
     return fusion
 
 

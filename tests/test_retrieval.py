@@ -29,8 +29,9 @@ def bm25_by_hand(query, docs, k1=1.2, b=0.75):
 
 @pytest.mark.parametrize("query", ["cat mat", "the sat", "cats cats", "unknownword"])
 def test_bm25_matches_formula(query):
-    got = R.BM25().fit(DOCS).scores([query])[0]
+    got = R.BM25(k1=1.2, b=0.75).fit(DOCS).scores([query])[0]
     assert np.allclose(got, bm25_by_hand(query, DOCS), atol=1e-5)
+    assert np.allclose(R.BM25().fit(DOCS).scores([query])[0], bm25_by_hand(query, DOCS, 0.9, 0.4), atol=1e-5)
 
 
 def test_bm25_parameters_matter_and_idf_positive():
@@ -62,6 +63,17 @@ def test_dense_with_an_encoder_and_precompute():
     assert np.allclose(S[0], ref, atol=1e-6)
     r.precompute(["dog", "cat"])
     assert np.allclose(r.scores(["cat"]), R.Dense(fake_encoder).fit(DOCS).scores(["cat"]))
+
+
+def test_dense_lead_max_pools_two_chunks():
+    leads = ["dog", "cat", "cat", "mat"]
+    r = R.Dense(fake_encoder, leads=leads).fit(DOCS)
+    plain = R.Dense(fake_encoder).fit(DOCS).scores(["dog"])[0]
+    lead = R.Dense(fake_encoder).fit(leads).scores(["dog"])[0]
+    assert np.allclose(r.scores(["dog"])[0], np.maximum(plain, lead))
+    assert r.scores(["dog"])[0][0] > plain[0]                     # the lead "dog" lifts passage 0
+    with pytest.raises(ShapeError):
+        R.Dense(fake_encoder, leads=["x"]).fit(DOCS)
 
 
 def test_averaged_word_vectors():
@@ -98,7 +110,9 @@ def test_fusion_rules_by_hand():
     assert np.allclose(mm, [[1 + 0.0, 1 / 3 + 1, 0 + 2 / 3, 0 + 1 / 3]])
     rrf = R.Fusion([], how="rrf", weights=[1, 1]).fuse([A, B])
     assert np.allclose(rrf, [[1 / 61 + 1 / 64, 1 / 62 + 1 / 61, 1 / 63 + 1 / 62, 1 / 64 + 1 / 63]])
-    z = R.Fusion([], how="zscore", weights=[1, 1]).fuse([A, B])
+    z = R.Fusion([], how="zscore", weights=[1, 1], z_top=None).fuse([A, B])
+    z2 = R.Fusion([], how="zscore", weights=[1, 1], z_top=2).fuse([A, B])
+    assert np.allclose(z2, (A - 2) / 1 + (B - 0.45) / 0.05)
     za = (A - A.mean()) / A.std()
     zb = (B - B.mean()) / B.std()
     assert np.allclose(z, za + zb)
