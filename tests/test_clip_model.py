@@ -196,3 +196,20 @@ def test_split_indices():
     assert not ({first(i) for i in ftrain} & {first(i) for i in fheld})     # no family on both sides
     with pytest.raises(ValueError):
         clip_train.split_indices(emojis, "alphabetical")
+
+
+def test_multimodal_index_on_tiny_random_clip(tiny_clip_folder, tmp_path, monkeypatch):
+    """The two-line experience runs unchanged on a real-CLIP-format folder (random weights)."""
+    from lessons import models
+    from lessons.multimodal import MultimodalIndex
+
+    monkeypatch.setenv("LESSONS_CACHE", str(tmp_path / "cache"))
+    model = models.load_clip_model(tiny_clip_folder)
+    mix = MultimodalIndex(model)
+    assert set(mix.calibration.stats) == {"text->image", "text->text", "image->text", "image->image"}
+    mix.index(Image.new("RGB", (40, 40), (200, 30, 30)))
+    mix.index("an astronaut riding a horse on mars")
+    res = mix.search("space horse", k=2)
+    assert sorted(r.kind for r in res) == ["image", "text"]
+    back = MultimodalIndex.load(mix.save(tmp_path / "idx"), model=model)
+    assert [r.id for r in back.search("space horse", 2)] == [r.id for r in res]
