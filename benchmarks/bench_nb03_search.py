@@ -41,12 +41,13 @@ def retrieval_quality(limit: int | None) -> dict:
     questions = [(q, pos[t]) for q, t in R.qa_questions() if t in pos]
     leads = [R.lead_text(a) for a in arts]
     bm25, dense, tfidf, w2v = R.BM25(), R.Dense(), R.TfIdf(), R.AveragedWordVectors()
-    dense_lead = R.Dense(leads=leads)
-    for r in (bm25, dense, dense_lead, tfidf, w2v):
+    dense_lead, bm25_lead = R.Dense(leads=leads), R.BM25(leads=leads)
+    for r in (bm25, bm25_lead, dense, dense_lead, tfidf, w2v):
         r.fit(passages)
     default = R.default_retriever(leads=leads)
-    default.retrievers = [bm25, dense_lead]                    # the same fitted members, not refitted
-    methods = {"tfidf": tfidf, "bm25": bm25, "avg_word2vec": w2v, "dense": dense, "dense_lead": dense_lead,
+    default.retrievers = [bm25_lead, dense_lead]               # the same fitted members, not refitted
+    methods = {"tfidf": tfidf, "bm25": bm25, "bm25_lead": bm25_lead, "avg_word2vec": w2v, "dense": dense,
+               "dense_lead": dense_lead,
                "minmax_sum": R.Fusion([bm25, dense], how="minmax"), "rrf": R.Fusion([bm25, dense], how="rrf"),
                "zscore_plain_dense": R.Fusion([bm25, dense], how="zscore", z_top=100),
                "default": default}

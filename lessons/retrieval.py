@@ -100,14 +100,28 @@ class BM25(Retriever):
     with idf(t) = ln(1 + (N - n_t + 0.5) / (n_t + 0.5)) (the Lucene form, never negative).
     A query term counts once per occurrence in the query. Defaults k1=0.9, b=0.4 are
     Anserini/Pyserini's published defaults (textbooks often quote k1=1.2, b=0.75).
+    With ``leads`` (one short text per passage), the leads get their own BM25
+    index and a passage scores the better of its two chunks, like :class:`Dense`.
     """
 
     name = "BM25"
 
-    def __init__(self, k1: float = 0.9, b: float = 0.4):
+    def __init__(self, k1: float = 0.9, b: float = 0.4, leads: Sequence[str] | None = None):
         self.k1, self.b = k1, b
+        self.leads = None if leads is None else _check_texts(leads, "leads")
+        self.lead_bm25 = None
+        if leads is not None:
+            self.name = "BM25 (passage + lead)"
 
     def fit(self, passages):
+        """Index ``passages``; with ``leads``, also index them separately (max-pooled in :meth:`scores`)."""
+        if self.leads is not None:
+            if len(self.leads) != len(_check_texts(passages, "passages")):
+                raise ShapeError(f"{len(self.leads)} leads for {len(passages)} passages: give one lead per passage.")
+            self.lead_bm25 = BM25(self.k1, self.b).fit(self.leads)
+        return self._fit(passages)
+
+    def _fit(self, passages):
         from scipy import sparse
         from sklearn.feature_extraction.text import CountVectorizer
 
@@ -126,7 +140,10 @@ class BM25(Retriever):
 
     def scores(self, queries):
         q = self.vectorizer.transform(_check_texts(queries, "queries"))          # (q, V) counts
-        return np.asarray((q @ self.weights.T).toarray(), dtype=np.float32)     # (q, n)
+        S = np.asarray((q @ self.weights.T).toarray(), dtype=np.float32)        # (q, n)
+        if self.lead_bm25 is not None:
+            S = np.maximum(S, self.lead_bm25.scores(queries))                    # max-pool passage and lead
+        return S
 
 
 # ---------------------------------------------------------------- vectors
@@ -369,10 +386,11 @@ def default_retriever(encoder: Callable | None = None, name: str = "wiki",
 
     Introduced in notebooks/03_semantic_qa, which measures it on description
     queries and on question-style queries (see :class:`Fusion` for why). Pass
-    ``leads`` (``[lead_text(a) for a in articles]``) to max-pool the dense
-    score over each passage and its lead sentence, as the course does.
+    ``leads`` (``[lead_text(a) for a in articles]``) so that both retrievers
+    score each article by the better of two chunks, the passage and its lead
+    sentence, as the course does.
     """
-    fusion = Fusion([BM25(), Dense(encoder, name, leads=leads)], how="zscore", z_top=100)
+    fusion = Fusion([BM25(leads=leads), Dense(encoder, name, leads=leads)], how="zscore", z_top=100)
     fusion.name = "default"
     return fusion
 

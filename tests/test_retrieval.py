@@ -40,6 +40,15 @@ def test_bm25_parameters_matter_and_idf_positive():
     assert (r.idf > 0).all()
 
 
+def test_bm25_lead_max_pools_two_indexes():
+    leads = ["dog", "cat", "cat", "quiet"]
+    r = R.BM25(leads=leads).fit(DOCS)
+    ref = np.maximum(bm25_by_hand("dog quiet", DOCS, 0.9, 0.4), bm25_by_hand("dog quiet", leads, 0.9, 0.4))
+    assert np.allclose(r.scores(["dog quiet"])[0], ref, atol=1e-5)
+    with pytest.raises(ShapeError):
+        R.BM25(leads=["x"]).fit(DOCS)
+
+
 def test_tfidf_cosines():
     r = R.TfIdf().fit(DOCS)
     S = r.scores(["quiet mat", "dog"])
@@ -147,7 +156,7 @@ def test_evaluate_end_to_end_and_bad_input():
 
 def test_default_retriever_is_zscore_bm25_dense():
     d = R.default_retriever(fake_encoder)
-    assert d.how == "zscore" and [type(x) for x in d.retrievers] == [R.BM25, R.Dense]
+    assert d.how == "zscore" and d.z_top == 100 and [type(x) for x in d.retrievers] == [R.BM25, R.Dense]
     d.fit(DOCS)
     assert d.scores(["quiet mat"]).argmax() == 3
 
