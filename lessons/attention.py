@@ -48,11 +48,15 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     ``-inf`` gets all zeros instead of NaN.
     """
     x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)           # an all -inf row: avoid inf - inf
-    e = np.exp(x - m)
+    e = x - m                                      # a new array: safe to overwrite below
+    np.exp(e, out=e)
     s = e.sum(axis=axis, keepdims=True)
-    return e / np.where(s == 0, 1.0, s)
+    e /= np.where(s == 0, 1.0, s)
+    return e
 
 
 # ---------------------------------------------------------------- masks
@@ -83,6 +87,7 @@ def padding_mask(attention_mask: np.ndarray) -> np.ndarray:
 
 def _check_qkv(q, k, v, mask):
     q, k, v = (np.asarray(t) for t in (q, k, v))
+    q, k, v = (t if np.issubdtype(t.dtype, np.floating) else t.astype(np.float64) for t in (q, k, v))
     for name, t in (("q", q), ("k", k), ("v", v)):
         if t.ndim < 2:
             raise ShapeError(f"{name} must have shape (..., T, d); got shape {t.shape}.")
@@ -117,7 +122,8 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     """
     q, k, v, mask = _check_qkv(q, k, v, mask)
     d_k = q.shape[-1]
-    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(d_k)       # (..., T_q, T_k)
+    scale = q.dtype.type(1.0 / math.sqrt(d_k))                  # scaling q is cheaper than scaling the scores
+    scores = (q * scale) @ np.swapaxes(k, -1, -2)               # (..., T_q, T_k)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = softmax(scores, axis=-1)                          # (..., T_q, T_k)

@@ -117,7 +117,7 @@ def embed_tokens(w: MiniLMWeights, input_ids: np.ndarray, token_type_ids: np.nda
 
 
 def bert_layer(x: np.ndarray, p: dict, h: int, mask: np.ndarray, eps: float):
-    """One post-LN BERT layer on ``(B, T, d)`` with a ``(B, 1, T)`` padding mask: returns ``(x, weights (B, h, T, T))``.
+    """One post-LN BERT layer on ``(B, T, d)`` with a ``(B, 1, T)`` padding mask (or None): returns ``(x, weights (B, h, T, T))``.
 
     Introduced in notebooks/02_attention. Same maths as
     :func:`lessons.attention.encoder_layer` with ``norm_first=False``, with q, k, v
@@ -128,7 +128,7 @@ def bert_layer(x: np.ndarray, p: dict, h: int, mask: np.ndarray, eps: float):
     qkv = (x2 @ p["w_qkv"] + p["b_qkv"]).reshape(B, T, 3 * d)          # (B, T, 3d)
     q, k, v = (split_heads(qkv[..., i * d:(i + 1) * d], h) for i in range(3))  # (B, h, T, d_k)
     with _one_blas_thread():   # B*h tiny matmuls: BLAS threads cost more than they save (30x on a busy CPU)
-        ctx, weights = scaled_dot_product_attention(q, k, v, mask[:, None])  # (B, h, T, d_k), (B, h, T, T)
+        ctx, weights = scaled_dot_product_attention(q, k, v, None if mask is None else mask[:, None])  # (B, h, T, d_k), (B, h, T, T)
     attn = merge_heads(ctx).reshape(B * T, d) @ p["w_o"] + p["b_o"]    # (B*T, d)
     x2 = layer_norm(x2 + attn, p["ln1_g"], p["ln1_b"], eps)            # post-LN: add, then normalise
     ff = gelu(x2 @ p["w_1"] + p["b_1"]) @ p["w_2"] + p["b_2"]          # (B*T, d)
@@ -146,6 +146,8 @@ def forward(w: MiniLMWeights, input_ids, attention_mask, token_type_ids=None, *,
         raise ShapeError(f"input_ids {input_ids.shape} and attention_mask {attention_mask.shape} must both be (B, T).")
     x = embed_tokens(w, input_ids, token_type_ids)
     mask = (attention_mask != 0)[:, None, :]                            # (B, 1, T): keys that are real tokens
+    if mask.all():
+        mask = None                                                     # no padding in this batch: skip masking
     attentions = []
     for p in w.layers:
         x, a = bert_layer(x, p, w.h, mask, w.eps)

@@ -118,3 +118,10 @@ def test_float32_erf_and_gelu_accuracy():
     assert g32.dtype == np.float32
     ref = F.gelu(torch.from_numpy(x.astype(np.float64))).numpy()
     assert np.abs(g32 - ref).max() < 2e-6
+
+
+def test_integer_input_is_promoted():
+    assert np.allclose(A.softmax([0, 0]), [0.5, 0.5])
+    out, w = A.scaled_dot_product_attention(np.eye(2, dtype=int), np.eye(2, dtype=int), np.array([[1], [3]]))
+    e = math.exp(1 / math.sqrt(2))
+    assert np.allclose(w[0], [e / (e + 1), 1 / (e + 1)]) and np.allclose(out[0], [(e + 3) / (e + 1)])
