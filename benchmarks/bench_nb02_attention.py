@@ -79,7 +79,7 @@ def attention_speed(quick: bool) -> dict:
 def minilm(quick: bool) -> dict:
     from lessons import data, minilm as M, models
 
-    n = 128 if quick else 256
+    n = 64 if quick else 256
     sents = []
     for i, a in enumerate(data.wiki_articles(n)):
         parts = data.split_sentences(a.text)
