@@ -11,6 +11,7 @@ Only ``.npz`` (with ``allow_pickle=False``) and JSON are used: no pickle.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,7 +21,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .errors import CourseError
+
 ENV_VAR = "LESSONS_CACHE"
+
+
+class DiskFullError(CourseError, OSError):
+    """The disk is full; the message says how to move the cache."""
 
 
 def cache_dir() -> Path:
@@ -61,6 +68,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise DiskFullError(
+                f"No space left to write {path.name} in {path.parent}. Free some space, or move the "
+                f"course cache to a bigger disk: export {ENV_VAR}=/path/with/space (deleting the "
+                f"cache folder is always safe)."
+            ) from exc
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,4 +1,9 @@
-"""Shared test settings: a private cache folder per session, and quiet libraries."""
+"""Shared test settings: quiet libraries.
+
+Tests that write cache entries point ``LESSONS_CACHE`` at their own ``tmp_path``;
+the notebook tests share the learner's cache on purpose (warm caches keep
+them inside their time budgets, and entries are keyed by their inputs).
+"""
 
 import os
 

@@ -41,9 +41,6 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     target = tmp_path / "f.bin"
     target.write_bytes(b"old")
 
-    class Boom(bytes):
-        pass
-
     try:
         cache.atomic_write_bytes(target, object())  # type: ignore[arg-type]
     except TypeError:
@@ -58,3 +55,18 @@ def test_fingerprint_changes_with_content(tmp_path):
     f1 = cache.file_fingerprint(p)
     p.write_text("two")
     assert cache.file_fingerprint(p) != f1 and len(f1) == 16
+
+
+def test_full_disk_is_explained_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    import errno
+    import os as os_module
+
+    import pytest
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os_module, "fsync", no_space)
+    with pytest.raises(cache.DiskFullError, match="LESSONS_CACHE"):
+        cache.atomic_write_bytes(tmp_path / "x.bin", b"data")
+    assert list(tmp_path.iterdir()) == []
