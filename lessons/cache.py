@@ -15,9 +15,11 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -38,13 +40,18 @@ def cache_dir() -> Path:
     return path
 
 
-def file_fingerprint(path: str | os.PathLike) -> str:
-    """A short content hash of a file (sha256 of its bytes, first 16 hex digits)."""
+def sha256_file(path: str | os.PathLike) -> str:
+    """Full sha256 hex digest of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()[:16]
+    return h.hexdigest()
+
+
+def file_fingerprint(path: str | os.PathLike) -> str:
+    """A short content hash of a file (sha256 of its bytes, first 16 hex digits)."""
+    return sha256_file(path)[:16]
 
 
 def key_hash(key: Any) -> str:
@@ -79,6 +86,37 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``folder``; when the block succeeds it becomes ``folder``.
+
+    The previous copy is moved aside, not deleted, until the new one is in
+    place, and restored if the final rename fails; if the block raises, the
+    temporary folder is removed and ``folder`` is untouched. Used by the saved
+    indexes of notebooks 03 and 04.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    try:
+        yield tmp
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+            os.replace(folder, old)
+        try:
+            os.replace(tmp, folder)
+        except BaseException:
+            if old is not None:
+                os.replace(old, folder)  # put the previous copy back
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

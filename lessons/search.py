@@ -40,17 +40,15 @@ No pickle anywhere.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .cache import atomic_folder, sha256_file
 from .errors import AssetError, EmptyInputError, ShapeError, require
 from .geometry import top_k
 
@@ -69,12 +67,7 @@ class Hit:
     metadata: dict = field(default_factory=dict)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_sha256 = sha256_file  # module-level name so tests can simulate a failure mid-save
 
 
 class SemanticIndex:
@@ -283,9 +276,7 @@ class SemanticIndex:
     def save(self, folder: str | os.PathLike) -> Path:
         """Write the index to ``folder`` atomically (temp folder + rename); returns the folder path."""
         folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
-        try:
+        with atomic_folder(folder) as tmp:
             np.save(tmp / "vectors.npy", self._vectors, allow_pickle=False)
             (tmp / "records.json").write_text(json.dumps({"ids": self._ids, "metadata": self._metadata}),
                                               encoding="utf-8")
@@ -299,21 +290,6 @@ class SemanticIndex:
                         "options": self.options, "count": len(self),
                         "sha256": {f: _sha256(tmp / f) for f in files}}
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-            old = None
-            if folder.exists():
-                old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-                os.replace(folder, old)
-            try:
-                os.replace(tmp, folder)
-            except BaseException:
-                if old is not None:
-                    os.replace(old, folder)       # put the previous copy back
-                raise
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod
