@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from . import cache, models
-from .errors import EmptyInputError
+from .errors import text_list
 
 
 def _texts_hash(texts: Sequence[str]) -> str:
@@ -53,14 +53,7 @@ def encode(texts: Sequence[str], model=None, *, batch_size: int = 64, normalize:
     Cached on disk unless ``use_cache=False``. ``max_seq_length`` overrides the
     model's token window (256 for MiniLM) for this call only.
     """
-    if isinstance(texts, str):
-        raise TypeError("encode expects a list of texts; wrap a single text in a list: encode([text]).")
-    texts = list(texts)
-    if not texts:
-        raise EmptyInputError("encode was given no texts.")
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise TypeError(f"Every text must be a str; items {bad[:5]} are {type(texts[bad[0]]).__name__}.")
+    texts = text_list(texts, "texts")
     model = model or models.load_text_model()
     window = max_seq_length or model.max_seq_length
     key = {"model": _model_fingerprint(model), "texts": _texts_hash(texts), "n": len(texts),

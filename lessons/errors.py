@@ -50,3 +50,19 @@ def require(module: str, pip_name: str | None = None):
             f"Install the course's pinned set with `make setup`, or just this one with "
             f"`pip install -c constraints.txt {name}`."
         ) from exc
+
+
+def text_list(items, what: str = "texts") -> list[str]:
+    """Return ``items`` as a non-empty list of str, or raise an error that says how to fix the call.
+
+    Introduced in notebooks/02_attention; every encoder of the course checks its input with it.
+    """
+    if isinstance(items, str):
+        raise TypeError(f"Expected a list of {what}; wrap a single one in a list: encode([text]).")
+    items = list(items)
+    if not items:
+        raise EmptyInputError(f"encode got an empty list of {what} (shape (0,)); pass at least one string.")
+    bad = [i for i, t in enumerate(items) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"Every item must be a str; {what} {bad[:5]} are {type(items[bad[0]]).__name__}.")
+    return items

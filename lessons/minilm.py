@@ -26,7 +26,7 @@ import numpy as np
 
 from . import models
 from .attention import gelu, layer_norm, merge_heads, scaled_dot_product_attention, split_heads
-from .errors import EmptyInputError, ShapeError
+from .errors import EmptyInputError, ShapeError, text_list
 
 
 @functools.lru_cache(maxsize=1)
@@ -182,14 +182,7 @@ def encode(sentences: Sequence[str], batch_size: int = 32, *, path=None, normali
     and batched, so each batch pads as little as possible; results come back in
     the input order. Texts longer than 256 tokens are truncated, as sentence-transformers does.
     """
-    if isinstance(sentences, str):
-        raise TypeError("encode expects a list of sentences; wrap a single one in a list: encode([text]).")
-    sentences = list(sentences)
-    if not sentences:
-        raise EmptyInputError("encode got an empty list of sentences (shape (0,)); pass at least one string.")
-    bad = [i for i, s in enumerate(sentences) if not isinstance(s, str)]
-    if bad:
-        raise TypeError(f"Every sentence must be a str; items {bad[:5]} are {type(sentences[bad[0]]).__name__}.")
+    sentences = text_list(sentences, "sentences")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     w, tok = load(path)

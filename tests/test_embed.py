@@ -29,7 +29,7 @@ def test_truncation_window_changes_long_texts(tmp_path, monkeypatch):
 def test_bad_input():
     with pytest.raises(TypeError, match="list of texts"):
         embed.encode("just one string")
-    with pytest.raises(ValueError, match="no texts"):
+    with pytest.raises(ValueError, match="empty list of texts"):
         embed.encode([])
     with pytest.raises(TypeError, match="must be a str"):
         embed.encode(["ok", 3])
