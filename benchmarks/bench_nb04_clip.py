@@ -24,9 +24,7 @@ def measure(quick: bool) -> dict:
     record = clip_model.read_record()
     model = clip_model.CourseClip.load()
     d = clip_train.emoji_data()
-    codes = {e.code: i for i, e in enumerate(d.emojis)}
-    held = np.array(sorted(codes[c] for c in record["data"]["held_out_codes"]))
-    train = np.setdiff1d(np.arange(len(d.emojis)), held)
+    train, held = clip_train.recorded_split(record, d)
     q = clip_train.evaluate(model, d, train, held)
 
     steps = 5 if quick else 20

@@ -21,7 +21,6 @@ quality, sha256) are written to ``lessons/assets/clip/`` by default.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import time
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 
 from . import clip_model
+from .cache import sha256_file
 from .clip_model import ImageTower, augment, clip_loss, to_tensor
 
 STOPWORDS = {"with", "and", "the", "of", "in", "on", "for", "a", "an", "&", "at", "to", "o’clock"}
@@ -244,8 +244,14 @@ def evaluate(model, d: EmojiData, train_idx: np.ndarray, held_idx: np.ndarray) -
             "zero_shot": rnd(recall_at_k(name_vec[held_idx], img[held_idx]))}
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def recorded_split(record: dict, d: EmojiData) -> tuple[np.ndarray, np.ndarray]:
+    """The (train, held-out) emoji indices a checkpoint's record lists, so its scores can be recomputed."""
+    codes = {e.code: i for i, e in enumerate(d.emojis)}
+    held = np.array(sorted(codes[c] for c in record["data"]["held_out_codes"]))
+    return np.setdiff1d(np.arange(len(d.emojis)), held), held
+
+
+sha256 = sha256_file  # the checkpoint's digest, as written into its record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,9 +36,7 @@ def test_checkpoint_still_scores_its_record(record):
 
     model = clip_model.CourseClip.load()
     d = clip_train.emoji_data()
-    codes = {e.code: i for i, e in enumerate(d.emojis)}
-    held = np.array(sorted(codes[c] for c in record["data"]["held_out_codes"]))
-    train = np.setdiff1d(np.arange(len(d.emojis)), held)
+    train, held = clip_train.recorded_split(record, d)
     got = clip_train.evaluate(model, d, train, held)
     for split in ("in_sample", "zero_shot"):
         for key, value in record["quality"][split].items():
