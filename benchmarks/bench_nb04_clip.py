@@ -9,7 +9,6 @@ measured over a short fixed number of steps of the same recipe.
 import os
 import time
 
-import numpy as np
 
 
 def measure(quick: bool) -> dict:

@@ -1,6 +1,5 @@
 """The committed course CLIP checkpoint loads, matches its record, and still scores what the record says."""
 
-import numpy as np
 import pytest
 
 from lessons import clip_model, clip_train
