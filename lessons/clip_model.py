@@ -9,6 +9,7 @@ sentence space, in the style of LiT (Zhai et al. 2022, https://arxiv.org/abs/211
 which locks the image tower instead). Contents:
 
 * :class:`ImageTower`  conv net, 48x48 RGB -> 384-d unit vector (B, 3, H, W) -> (B, 384)
+* :class:`TowerEnsemble` several towers trained from different seeds, outputs averaged
 * :func:`clip_loss`    symmetric InfoNCE with a learnable temperature
 * :func:`to_tensor`    PIL images / uint8 arrays -> the tower's input
 * :class:`CourseClip`  ``encode_image`` / ``encode_text`` wrapper, loaded from the
@@ -68,6 +69,29 @@ class ImageTower(nn.Module):
         h = self.features(x)                                       # (B, 8w, S/16, S/16)
         pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)  # (B, 16w)
         return F.normalize(self.proj(pooled), dim=-1)              # (B, embed_dim)
+
+
+class TowerEnsemble(nn.Module):
+    """K image towers trained alone from different seeds; their unit outputs are averaged and renormalised.
+
+    (B, 3, S, S) -> (B, embed_dim). Each tower fits its training emoji; on unseen
+    emoji their mistakes differ, so the average ranks the right image higher more
+    often (notebooks/04_multimodal measures one tower against the ensemble).
+    """
+
+    def __init__(self, members: Sequence[ImageTower]):
+        super().__init__()
+        if not members:
+            raise EmptyInputError("An ensemble needs at least one tower.")
+        sizes = {m.image_size for m in members}
+        if len(sizes) != 1:
+            raise ShapeError(f"all towers must take the same input size; got {sorted(sizes)}.")
+        self.members = nn.ModuleList(members)
+        self.image_size = members[0].image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.stack([m(x) for m in self.members])            # (K, B, embed_dim)
+        return F.normalize(out.mean(dim=0), dim=-1)                # (B, embed_dim)
 
 
 def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor | float,
@@ -158,8 +182,8 @@ def augment(x: torch.Tensor, generator: torch.Generator, shift: float = 0.08,
     return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
 
 
-def save_weights(tower: ImageTower, logit_scale: float, path: Path, *, half: bool = False) -> None:
-    """Write the tower's weights (and the learnt temperature) as safetensors."""
+def save_weights(tower: ImageTower | TowerEnsemble, logit_scale: float, path: Path, *, half: bool = False) -> None:
+    """Write a tower's or an ensemble's weights (and the learnt temperature) as safetensors."""
     from safetensors.torch import save_file
 
     state = {k: v.detach().cpu().contiguous() for k, v in tower.state_dict().items()}
@@ -168,13 +192,15 @@ def save_weights(tower: ImageTower, logit_scale: float, path: Path, *, half: boo
     state["logit_scale"] = torch.tensor([float(logit_scale)])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata={"format": "pt", "width": str(tower.features[0][0].out_channels),
-                                          "image_size": str(tower.image_size)})
+    members = list(tower.members) if isinstance(tower, TowerEnsemble) else [tower]
+    save_file(state, str(tmp), metadata={"format": "pt", "width": str(members[0].features[0][0].out_channels),
+                                          "image_size": str(tower.image_size),
+                                          "members": str(len(members) if isinstance(tower, TowerEnsemble) else 0)})
     tmp.replace(path)
 
 
-def load_tower(path: Path) -> tuple[ImageTower, float]:
-    """Read an :class:`ImageTower` and its logit scale from a safetensors file (eval mode)."""
+def load_tower(path: Path) -> tuple[ImageTower | TowerEnsemble, float]:
+    """Read an :class:`ImageTower` (or a :class:`TowerEnsemble`) and its logit scale from safetensors (eval mode)."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
@@ -186,13 +212,17 @@ def load_tower(path: Path) -> tuple[ImageTower, float]:
         with safe_open(str(path), "pt") as fh:
             meta = fh.metadata() or {}
             width, size = int(meta.get("width", 32)), int(meta.get("image_size", IMAGE_SIZE))
+            members = int(meta.get("members", 0))
         state = load_file(str(path))
+        scale = float(state.pop("logit_scale")[0])
+        if members:
+            tower = TowerEnsemble([ImageTower(width=width, image_size=size) for _ in range(members)])
+        else:
+            tower = ImageTower(width=width, image_size=size)
+        tower.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except Exception as exc:
         raise AssetError(f"The course CLIP checkpoint {path} cannot be read ({exc}); retrain it with "
                          f"`python -m lessons train-clip`.") from exc
-    scale = float(state.pop("logit_scale")[0])
-    tower = ImageTower(width=width, image_size=size)
-    tower.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return tower.eval(), scale
 
 
@@ -205,7 +235,7 @@ class CourseClip:
 
     name = "course CLIP (OpenMoji image tower + frozen all-MiniLM-L6-v2)"
 
-    def __init__(self, tower: ImageTower, logit_scale: float = math.log(1 / 0.07), text_model=None):
+    def __init__(self, tower: ImageTower | TowerEnsemble, logit_scale: float = math.log(1 / 0.07), text_model=None):
         self.tower = tower.eval()
         self.logit_scale = logit_scale
         self._text_model = text_model

@@ -12,7 +12,9 @@ Introduced in notebooks/04_multimodal. The recipe (fixed number of steps, seeded
   (disk-cached by :func:`lessons.embed.encode`);
 * image tower: :class:`lessons.clip_model.ImageTower` with random small affine
   augmentation; symmetric InfoNCE with a learnable temperature; AdamW with warm-up
-  and cosine decay.
+  and cosine decay;
+* ensemble: ``members`` towers are trained the same way from seeds ``seed``,
+  ``seed + 1``, ... (same data split) and averaged (:class:`lessons.clip_model.TowerEnsemble`).
 
 The checkpoint (safetensors) and a JSON record (recipe, split, seed, steps, measured
 quality, sha256) are written to ``lessons/assets/clip/`` by default.
@@ -24,7 +26,7 @@ import argparse
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -56,6 +58,7 @@ class Recipe:
     augment: bool = True
     soft_targets: float = 0.0      # weight of text-text similarity targets (0 = plain one-hot InfoNCE)
     soft_temperature: float = 0.05
+    members: int = 1               # towers trained from seeds seed, seed+1, ... and averaged
 
 
 def _is_flag(char: str) -> bool:
@@ -217,6 +220,58 @@ def train(d: EmojiData, train_idx: np.ndarray, recipe: Recipe,
                                        "images_per_s": recipe.steps * batch / seconds}
 
 
+def train_ensemble(d: EmojiData, train_idx: np.ndarray, recipe: Recipe,
+                   callback: Callable[[int, int, ImageTower, float, float], None] | None = None,
+                   callback_every: int = 100, jobs: int = 1,
+                   threads: int = 1) -> tuple[ImageTower | clip_model.TowerEnsemble, float, dict]:
+    """Train ``recipe.members`` towers (seeds ``recipe.seed + m``); returns (model, mean logit scale, stats).
+
+    One member returns a plain :class:`ImageTower`. ``callback(member, step, tower, loss, temperature)``
+    runs in this process only (``jobs=1``); with ``jobs > 1`` members train in that many
+    worker processes of ``threads`` torch threads each and print their own progress.
+    Each member's result depends only on its seed, so ``jobs`` does not change the model.
+    """
+    members = [replace(recipe, seed=recipe.seed + m, members=1) for m in range(recipe.members)]
+    t0 = time.perf_counter()
+    if jobs > 1 and len(members) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            results = list(pool.map(_train_member, [(asdict(m), train_idx, i, threads, callback_every)
+                                                    for i, m in enumerate(members)]))
+    else:
+        results = []
+        for i, member in enumerate(members):
+            cb = None if callback is None else (lambda step, t, loss, temp, i=i: callback(i, step, t, loss, temp))
+            tower, scale, stats = train(d, train_idx, member, cb, callback_every)
+            results.append((tower.state_dict(), scale, stats))
+    towers = []
+    for state, _, _ in results:
+        tower = ImageTower(width=recipe.width, image_size=recipe.image_size)
+        tower.load_state_dict(state)
+        towers.append(tower.eval())
+    seconds = time.perf_counter() - t0
+    model = towers[0] if len(towers) == 1 else clip_model.TowerEnsemble(towers).eval()
+    return model, float(np.mean([r[1] for r in results])), {
+        "seconds": seconds, "final_losses": [float(np.mean(r[2]["losses"][-50:])) for r in results],
+        "images_per_s": recipe.members * recipe.steps * recipe.batch / seconds}
+
+
+def _train_member(args) -> tuple[dict, float, dict]:
+    """Worker for :func:`train_ensemble`: train one member in a fresh process."""
+    recipe_dict, train_idx, index, threads, every = args
+    torch.set_num_threads(threads)
+    recipe = Recipe(**recipe_dict)
+
+    def report(step, tower, loss, temp):
+        if step % (5 * every) == 0 or step == recipe.steps:
+            print(f"tower {index + 1} (seed {recipe.seed})  step {step:5d}  loss {loss:.3f}", flush=True)
+
+    tower, scale, stats = train(emoji_data(), train_idx, recipe, report, every)
+    return tower.state_dict(), scale, stats
+
+
 def recall_at_k(text_emb: np.ndarray, image_emb: np.ndarray, ks=(1, 5, 10)) -> dict[str, float]:
     """Text->image Recall@k where text i matches image i, plus image->text top-1 accuracy.
 
@@ -263,26 +318,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=Recipe.width)
     ap.add_argument("--batch", type=int, default=Recipe.batch)
     ap.add_argument("--soft-targets", type=float, default=Recipe.soft_targets)
+    ap.add_argument("--members", type=int, default=Recipe.members,
+                    help="towers to train from consecutive seeds and average (default %(default)s)")
     ap.add_argument("--out", type=Path, default=clip_model.ASSET_DIR,
                     help="folder for the checkpoint and its record (default: the committed one)")
     ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (1 is fastest and reproducible on a busy machine)")
+                    help="torch threads per tower (1 is fastest and reproducible on a busy machine)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="towers trained at once in separate processes (2 on a 2-core laptop)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from . import models
 
     models.quiet_progress_bars()
     recipe = Recipe(steps=args.steps, seed=args.seed, split=args.split, width=args.width, batch=args.batch,
-                    soft_targets=args.soft_targets)
+                    soft_targets=args.soft_targets, members=args.members)
     d = emoji_data()
     train_idx, held_idx = split_indices(d.emojis, recipe.split, recipe.holdout, recipe.seed)
     print(f"{len(d.emojis)} emoji: {len(train_idx)} train, {len(held_idx)} held out ({recipe.split} split); "
           f"{len(d.caption_texts)} captions", flush=True)
 
-    def report(step, tower, loss, temp):
-        print(f"step {step:5d}  loss {loss:.3f}  temperature {temp:.4f}", flush=True)
+    def report(member, step, tower, loss, temp):
+        print(f"tower {member + 1}/{recipe.members}  step {step:5d}  loss {loss:.3f}  temperature {temp:.4f}",
+              flush=True)
 
-    tower, scale, stats = train(d, train_idx, recipe, report, callback_every=100)
+    tower, scale, stats = train_ensemble(d, train_idx, recipe, report, callback_every=100,
+                                         jobs=args.jobs, threads=args.threads)
     model = clip_model.CourseClip(tower, scale)
     quality = evaluate(model, d, train_idx, held_idx)
     out = Path(args.out)
@@ -296,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                  "held_out_codes": [d.emojis[i].code for i in held_idx], "captions": len(d.caption_texts)},
         "quality": quality,
         "training": {"seconds": round(stats["seconds"], 1), "images_per_s": round(stats["images_per_s"], 1),
-                     "final_loss": round(float(np.mean(stats["losses"][-50:])), 4), "threads": args.threads,
+                     "final_loss": [round(x, 4) for x in stats["final_losses"]], "threads": args.threads,
+                     "jobs": args.jobs,
                      "load_average": list(np.round(_loadavg(), 2))},
         "sha256": sha256(weights),
     }

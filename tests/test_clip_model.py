@@ -99,6 +99,24 @@ def test_weights_round_trip(tmp_path):
         clip_model.load_tower(tmp_path / "bad.safetensors")
 
 
+def test_ensemble_averages_members_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    a, b = ImageTower(width=8).eval(), ImageTower(width=8).eval()
+    ens = clip_model.TowerEnsemble([a, b]).eval()
+    x = torch.rand(3, 3, 48, 48)
+    by_hand = F.normalize(a(x) + b(x), dim=1)                    # mean then renormalise
+    assert torch.allclose(ens(x), by_hand, atol=1e-6)
+    assert not torch.allclose(ens(x), a(x), atol=1e-3)            # both members count
+    clip_model.save_weights(ens, 3.0, tmp_path / "e.safetensors")
+    back, scale = clip_model.load_tower(tmp_path / "e.safetensors")
+    assert isinstance(back, clip_model.TowerEnsemble) and len(back.members) == 2 and scale == pytest.approx(3.0)
+    assert torch.allclose(back(x), ens(x), atol=1e-6)
+    with pytest.raises(EmptyInputError):
+        clip_model.TowerEnsemble([])
+    with pytest.raises(ShapeError, match="same input size"):
+        clip_model.TowerEnsemble([ImageTower(width=8, image_size=40), ImageTower(width=8)])
+
+
 @pytest.fixture(scope="module")
 def tiny_clip_folder(tmp_path_factory):
     """A randomly initialised transformers CLIP (2 layers, width 128) saved like a real one."""
@@ -182,6 +200,24 @@ def test_training_is_seeded_and_learns():
     assert m["text_to_image_recall_at_1"] == 1.0 and m["image_to_text_accuracy"] == 1.0
     m = clip_train.recall_at_k(np.eye(3), np.eye(3)[[1, 0, 2]])
     assert m["text_to_image_recall_at_1"] == pytest.approx(1 / 3) and m["text_to_image_recall_at_5"] == 1.0
+
+
+def test_ensemble_members_use_consecutive_seeds_and_jobs_do_not_matter():
+    """Member m is the single tower of seed + m; two worker processes give the same weights as one."""
+    from lessons import clip_train
+
+    torch.set_num_threads(1)
+    d = clip_train.emoji_data()
+    idx = np.arange(0, 1900, 30)
+    recipe = clip_train.Recipe(steps=4, batch=32, warmup=2, width=8, seed=3, members=2)
+    ens, scale, stats = clip_train.train_ensemble(d, idx, recipe)
+    par, scale_par, _ = clip_train.train_ensemble(d, idx, recipe, jobs=2)
+    second, s2, _ = clip_train.train(d, idx, clip_train.Recipe(steps=4, batch=32, warmup=2, width=8, seed=4))
+    assert isinstance(ens, clip_model.TowerEnsemble) and len(ens.members) == 2
+    for (k, va), vb, vc in zip(ens.members[1].state_dict().items(), par.members[1].state_dict().values(),
+                               second.state_dict().values()):
+        assert torch.equal(va, vb) and torch.equal(va, vc), k
+    assert scale == pytest.approx(scale_par) and len(stats["final_losses"]) == 2
 
 
 def test_split_indices():
