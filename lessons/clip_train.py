@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -58,7 +59,7 @@ class Recipe:
     augment: bool = True
     soft_targets: float = 0.0      # weight of text-text similarity targets (0 = plain one-hot InfoNCE)
     soft_temperature: float = 0.05
-    members: int = 1               # towers trained from seeds seed, seed+1, ... and averaged
+    members: int = 4               # towers trained from seeds seed, seed+1, ... and averaged
 
 
 def _is_flag(char: str) -> bool:
@@ -320,12 +321,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--soft-targets", type=float, default=Recipe.soft_targets)
     ap.add_argument("--members", type=int, default=Recipe.members,
                     help="towers to train from consecutive seeds and average (default %(default)s)")
+    ap.add_argument("--half", action=argparse.BooleanOptionalAction, default=True,
+                    help="store the weights as float16 (half the file size; quality is measured after reloading)")
     ap.add_argument("--out", type=Path, default=clip_model.ASSET_DIR,
                     help="folder for the checkpoint and its record (default: the committed one)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads per tower (1 is fastest and reproducible on a busy machine)")
-    ap.add_argument("--jobs", type=int, default=1,
-                    help="towers trained at once in separate processes (2 on a 2-core laptop)")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                    help="towers trained at once in separate processes (default %(default)s; the model is "
+                         "the same for any value)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from . import models
@@ -344,14 +348,19 @@ def main(argv: list[str] | None = None) -> int:
 
     tower, scale, stats = train_ensemble(d, train_idx, recipe, report, callback_every=100,
                                          jobs=args.jobs, threads=args.threads)
-    model = clip_model.CourseClip(tower, scale)
-    quality = evaluate(model, d, train_idx, held_idx)
     out = Path(args.out)
     weights = out / clip_model.WEIGHTS_FILE
-    clip_model.save_weights(tower, scale, weights)
+    clip_model.save_weights(tower, scale, weights, half=args.half)
+    saved, scale = clip_model.load_tower(weights)                 # score exactly what was written
+    quality = evaluate(clip_model.CourseClip(saved, scale), d, train_idx, held_idx)
+    if isinstance(saved, clip_model.TowerEnsemble):              # each tower alone, for comparison
+        quality["zero_shot_per_tower"] = [evaluate(clip_model.CourseClip(t, scale), d, train_idx, held_idx)
+                                          ["zero_shot"] for t in saved.members]
     record = {
-        "model": "course CLIP: ImageTower (lessons/clip_model.py) + frozen all-MiniLM-L6-v2",
+        "model": ("course CLIP: " + (f"TowerEnsemble of {recipe.members} ImageTowers" if recipe.members > 1
+                                      else "ImageTower") + " (lessons/clip_model.py) + frozen all-MiniLM-L6-v2"),
         "recipe": asdict(recipe),
+        "storage": "float16" if args.half else "float32",
         "parameters": sum(p.numel() for p in tower.parameters()),
         "data": {"emoji": len(d.emojis), "train": len(train_idx), "held_out": len(held_idx),
                  "held_out_codes": [d.emojis[i].code for i in held_idx], "captions": len(d.caption_texts)},
@@ -372,8 +381,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _loadavg() -> tuple[float, float, float]:
     try:
-        import os
-
         return os.getloadavg()
     except OSError:
         return (float("nan"),) * 3
