@@ -1,8 +1,8 @@
 """Notebook 04 figures: the committed course CLIP's quality (recomputed), training and indexing speed, search latency.
 
 Keys: clip_in_sample_recall_at_1, clip_zero_shot_recall_at_5, clip_zero_shot_recall_at_10,
-clip_zero_shot_recall_at_5_one_tower (the first tower of the ensemble alone), clip_train_images_per_s, clip_index_images_per_s, clip_search_ms (nb04_seconds comes from
-bench_notebooks.py). The full checkpoint is not retrained here: training throughput is
+clip_zero_shot_recall_at_5_one_tower (the ensemble's first tower alone), clip_train_images_per_s,
+clip_index_images_per_s, clip_search_ms (nb04_seconds comes from bench_notebooks.py). The full checkpoint is not retrained here: training throughput is
 measured over a short fixed number of steps of the same recipe.
 """
 

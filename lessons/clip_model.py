@@ -192,10 +192,10 @@ def save_weights(tower: ImageTower | TowerEnsemble, logit_scale: float, path: Pa
     state["logit_scale"] = torch.tensor([float(logit_scale)])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    members = list(tower.members) if isinstance(tower, TowerEnsemble) else [tower]
-    save_file(state, str(tmp), metadata={"format": "pt", "width": str(members[0].features[0][0].out_channels),
-                                          "image_size": str(tower.image_size),
-                                          "members": str(len(members) if isinstance(tower, TowerEnsemble) else 0)})
+    members = len(tower.members) if isinstance(tower, TowerEnsemble) else 0   # 0 = a single tower
+    first = tower.members[0] if members else tower
+    save_file(state, str(tmp), metadata={"format": "pt", "width": str(first.features[0][0].out_channels),
+                                          "image_size": str(tower.image_size), "members": str(members)})
     tmp.replace(path)
 
 

@@ -239,19 +239,19 @@ def train_ensemble(d: EmojiData, train_idx: np.ndarray, recipe: Recipe,
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            results = list(pool.map(_train_member, [(asdict(m), train_idx, i, threads, callback_every)
-                                                    for i, m in enumerate(members)]))
+            states = list(pool.map(_train_member, [(asdict(m), train_idx, i, threads, callback_every)
+                                                   for i, m in enumerate(members)]))
+        results = []
+        for state, scale, stats in states:                        # rebuild each tower from its weights
+            tower = ImageTower(width=recipe.width, image_size=recipe.image_size)
+            tower.load_state_dict(state)
+            results.append((tower.eval(), scale, stats))
     else:
         results = []
         for i, member in enumerate(members):
             cb = None if callback is None else (lambda step, t, loss, temp, i=i: callback(i, step, t, loss, temp))
-            tower, scale, stats = train(d, train_idx, member, cb, callback_every)
-            results.append((tower.state_dict(), scale, stats))
-    towers = []
-    for state, _, _ in results:
-        tower = ImageTower(width=recipe.width, image_size=recipe.image_size)
-        tower.load_state_dict(state)
-        towers.append(tower.eval())
+            results.append(train(d, train_idx, member, cb, callback_every))
+    towers = [r[0] for r in results]
     seconds = time.perf_counter() - t0
     model = towers[0] if len(towers) == 1 else clip_model.TowerEnsemble(towers).eval()
     return model, float(np.mean([r[1] for r in results])), {
